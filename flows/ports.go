@@ -19,6 +19,9 @@ type Customers interface {
 	// LinkByChat returns the active link of a private chat. NotFound when the
 	// chat is not linked.
 	LinkByChat(ctx context.Context, chatID int64) (Link, error)
+	// LinkByCustomer returns the customer's active chat link (the most
+	// recent when several). NotFound when the customer has none.
+	LinkByCustomer(ctx context.Context, customerID int64) (Link, error)
 	// LinkChat links (or re-links) a chat to a customer and activates it.
 	LinkChat(ctx context.Context, l Link) error
 	// SetLinkLang stores the chat's language. NotFound when not linked.
@@ -158,4 +161,23 @@ type OTPs interface {
 	// true once and the code is then deleted. NotFound when there is no live
 	// code (expired, never issued, or used up by maxAttempts wrong tries).
 	CheckOTP(ctx context.Context, key, hash string, maxAttempts int) (ok bool, attemptsLeft int, err error)
+}
+
+// Mail is an email the service sends (OTP codes, application forms, results).
+type Mail struct {
+	To          string
+	Subject     string
+	Body        string
+	Attachments []Attachment
+}
+
+// Mailer sends email (SMTP in production, the sandbox's mailbox locally).
+type Mailer interface {
+	SendMail(ctx context.Context, m Mail) error
+}
+
+// Files fetches what a customer uploaded (bot/ implements it with getFile).
+type Files interface {
+	// Download returns the file's bytes. Invalid when it is larger than max.
+	Download(ctx context.Context, fileID string, max int64) ([]byte, error)
 }

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/renewbot/renewbot/bot"
+	"github.com/renewbot/renewbot/flows"
+	"github.com/renewbot/renewbot/storage/postgres"
+	"github.com/renewbot/renewbot/storage/redisstate"
+)
+
+// app is the wired service: storage, the conversation engine, the Telegram
+// adapter and the HTTP server.
+type app struct {
+	cfg    Config
+	log    *slog.Logger
+	db     *postgres.DB
+	rs     *redisstate.Store
+	engine *flows.Engine
+	bot    *bot.Adapter
+	clock  flows.Clock
+	mailer flows.Mailer
+}
+
+// appOptions are the parts tests (and the sandbox) replace.
+type appOptions struct {
+	Clock  flows.Clock
+	Mailer flows.Mailer
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv, ReplaceAttr: maskAttr}))
+}
+
+// maskAttr keeps personal data out of logs whatever a caller passes.
+func maskAttr(_ []string, a slog.Attr) slog.Attr {
+	switch strings.ToLower(a.Key) {
+	case "phone":
+		return slog.String(a.Key, flows.MaskPhone(a.Value.String()))
+	case "email":
+		return slog.String(a.Key, flows.MaskEmail(a.Value.String()))
+	case "tax_code", "id_number":
+		return slog.String(a.Key, flows.MaskID(a.Value.String()))
+	}
+	return a
+}
+
+func openDB(ctx context.Context, cfg Config) (*postgres.DB, error) {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, nil
+}
+
+func newApp(ctx context.Context, cfg Config, stdout io.Writer, opts appOptions) (*app, error) {
+	log := newLogger(stdout, cfg.LogLevel)
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := redisstate.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open redis: %w", err)
+	}
+	a := &app{cfg: cfg, log: log, db: db, rs: rs, clock: opts.Clock, mailer: opts.Mailer}
+	if a.clock == nil {
+		a.clock = flows.SystemClock{}
+	}
+	if a.mailer == nil && cfg.SMTPAddr != "" {
+		a.mailer = &smtpMailer{addr: cfg.SMTPAddr, from: cfg.SMTPFrom}
+	}
+	a.engine, err = flows.NewEngine(flows.Deps{
+		Customers:    db,
+		Certificates: db,
+		Catalog:      db,
+		Orders:       db,
+		Sessions:     rs,
+		OTPs:         rs,
+		Audit:        db,
+		Mailer:       a.mailer,
+		Clock:        a.clock,
+		Loc:          cfg.loc,
+		Support:      flows.Support{Hotline: cfg.SupportHotline, Email: cfg.SupportEmail},
+		Bank:         flows.BankAccount{BIN: cfg.BankBIN, Number: cfg.BankAccount, Name: cfg.BankAccountName, BankName: cfg.BankName},
+		OTPSecret:    cfg.OTPSecret,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	cat, err := bot.NewCatalog()
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.bot, err = bot.New(bot.Config{
+		Token:         cfg.TelegramToken,
+		APIURL:        strings.TrimRight(cfg.TelegramAPIURL, "/"),
+		StaffChatID:   cfg.StaffChatID,
+		WebhookSecret: cfg.WebhookSecret,
+	}, a.engine, rs, rs, db, cat, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.rs != nil {
+		a.rs.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.db.Ping(ctx); err != nil {
+			http.Error(w, "postgres: unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if err := a.rs.Ping(ctx); err != nil {
+			http.Error(w, "redis: unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	if a.cfg.WebhookURL != "" {
+		mux.Handle("POST /telegram/webhook", a.bot.WebhookHandler())
+	}
+	return mux
+}
+
+// run serves HTTP and receives updates until ctx ends, then shuts down with
+// a fresh timeout, waiting for in-flight updates.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	defer a.close()
+	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	a.log.Info("http listening", "addr", ln.Addr().String())
+	done := make(chan struct{})
+	if a.cfg.WebhookURL == "" {
+		go func() {
+			defer close(done)
+			if err := a.bot.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+	} else {
+		close(done)
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdown); serr != nil {
+		a.log.Warn("http shutdown", "err", serr)
+	}
+	<-done
+	a.bot.Wait()
+	return err
+}
+
+func serve(ctx context.Context, cfg Config, stdout io.Writer) error {
+	cfg.logTo(stdout)
+	a, err := newApp(ctx, cfg, stdout, appOptions{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		a.close()
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	return a.run(ctx, ln)
+}

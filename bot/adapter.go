@@ -17,6 +17,7 @@ import (
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 	"github.com/renewbot/renewbot/flows"
+	"github.com/renewbot/renewbot/vietqr"
 )
 
 // Dedupe remembers which update ids were applied (storage/redisstate).
@@ -66,6 +67,10 @@ type Adapter struct {
 	cat      *Catalog
 	log      *slog.Logger
 	inFlight sync.WaitGroup
+
+	staff     StaffHandler
+	staffIDs  []int64
+	onPayment func(context.Context, flows.Payment, flows.Order)
 }
 
 // New builds an adapter. It does not call Telegram.
@@ -121,6 +126,10 @@ func (a *Adapter) HandleUpdate(ctx context.Context, u *models.Update) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.UpdateTimeout)
 	defer cancel()
 
+	if u.Message != nil && a.cfg.StaffChatID != 0 && u.Message.Chat.ID == a.cfg.StaffChatID {
+		a.handleStaff(ctx, u.Message)
+		return
+	}
 	ev, callbackID, ok := toEvent(u)
 	answered := false
 	answer := func(text string) {
@@ -210,6 +219,18 @@ func (a *Adapter) send(ctx context.Context, chatID int64, lang string, version i
 	if err != nil {
 		return err
 	}
+	if r.Transfer != nil {
+		png, err := transferQR(r.Transfer)
+		if err != nil {
+			return err
+		}
+		if err := a.retry(ctx, chatID, func() error {
+			_, err := a.api.SendPhoto(ctx, &tg.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileUpload{Filename: "vietqr.png", Data: bytes.NewReader(png)}})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	if r.Attachment != nil {
 		caption := ""
 		if utf8.RuneCountInString(text) <= maxCaption {
@@ -279,6 +300,15 @@ func (a *Adapter) markup(lang string, version int64, r flows.Reply) (models.Repl
 		return &models.ReplyKeyboardRemove{RemoveKeyboard: true}, nil
 	}
 	return nil, nil
+}
+
+// transferQR draws the VietQR code of a requested bank transfer.
+func transferQR(t *flows.Transfer) ([]byte, error) {
+	payload, err := vietqr.Payload(vietqr.Params{BIN: t.Bank.BIN, Account: t.Bank.Number, AmountVND: t.AmountVND, Purpose: t.Purpose})
+	if err != nil {
+		return nil, fmt.Errorf("vietqr payload: %w", err)
+	}
+	return vietqr.PNG(payload, 512)
 }
 
 // retry runs one Bot API call, waiting out 429s (retry_after) and retrying

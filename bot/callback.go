@@ -2,6 +2,8 @@ package bot
 
 import (
 	"errors"
+
+	"github.com/renewbot/renewbot/flows"
 	"strconv"
 	"strings"
 )
@@ -19,7 +21,11 @@ const maxCallbackData = 64
 var errCallback = errors.New("malformed callback data")
 
 func encodeCallback(version int64, action string, args []string) (string, error) {
-	parts := append([]string{callbackPrefix, strconv.FormatInt(version, 10), action}, args...)
+	v := strconv.FormatInt(version, 10)
+	if version == flows.AnyVersion {
+		v = "*"
+	}
+	parts := append([]string{callbackPrefix, v, action}, args...)
 	for _, p := range parts[2:] {
 		if p == "" && len(args) == 0 || strings.Contains(p, ":") {
 			return "", errCallback
@@ -40,8 +46,9 @@ func decodeCallback(s string) (version int64, action string, args []string, err 
 	if len(parts) < 3 || parts[0] != callbackPrefix || parts[2] == "" {
 		return 0, "", nil, errCallback
 	}
-	version, err = strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || version < 0 {
+	if parts[1] == "*" {
+		version = flows.AnyVersion
+	} else if version, err = strconv.ParseInt(parts[1], 10, 64); err != nil || version < 0 {
 		return 0, "", nil, errCallback
 	}
 	for _, r := range parts[2] {

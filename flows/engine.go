@@ -101,7 +101,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 		ev.At = e.d.Clock.Now()
 	}
 
-	if strings.HasPrefix(string(ev.Input), "btn:") && ev.Version != s.Version {
+	if strings.HasPrefix(string(ev.Input), "btn:") && ev.Version != s.Version && !versionless[ev.Input] {
 		// A press on a keyboard drawn for an older step.
 		r, err := e.prompt(ctx, &s)
 		if err != nil {
@@ -171,6 +171,15 @@ func errData(fe *Error) map[string]any {
 	}
 	return nil
 }
+
+// AnyVersion marks buttons of proactive messages (reminders, broadcasts,
+// payment notices), which are not drawn for one step of the conversation.
+const AnyVersion int64 = -2
+
+// versionless are entry points: they work from any message at any time
+// (a reminder's "Renew now", a certificate list's "Renew" button), so they
+// never expire; every other button is checked against the session version.
+var versionless = map[Input]bool{Btn("renew"): true, Btn("status"): true, Btn("certs"): true, Btn("menu"): true, Btn("human"): true}
 
 // LangFromHint picks the conversation language from Telegram's
 // language_code: English for en*, Vietnamese otherwise.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/renewbot/renewbot/bot"
 	"github.com/renewbot/renewbot/flows"
+	"github.com/renewbot/renewbot/payments"
 	"github.com/renewbot/renewbot/storage/postgres"
 	"github.com/renewbot/renewbot/storage/redisstate"
 )
@@ -87,6 +88,7 @@ func newApp(ctx context.Context, cfg Config, stdout io.Writer, opts appOptions) 
 	if a.mailer == nil && cfg.SMTPAddr != "" {
 		a.mailer = &smtpMailer{addr: cfg.SMTPAddr, from: cfg.SMTPFrom}
 	}
+	files := &lateFiles{}
 	a.engine, err = flows.NewEngine(flows.Deps{
 		Customers:    db,
 		Certificates: db,
@@ -96,6 +98,7 @@ func newApp(ctx context.Context, cfg Config, stdout io.Writer, opts appOptions) 
 		OTPs:         rs,
 		Audit:        db,
 		Mailer:       a.mailer,
+		Files:        files,
 		Clock:        a.clock,
 		Loc:          cfg.loc,
 		Support:      flows.Support{Hotline: cfg.SupportHotline, Email: cfg.SupportEmail},
@@ -121,7 +124,36 @@ func newApp(ctx context.Context, cfg Config, stdout io.Writer, opts appOptions) 
 		a.close()
 		return nil, err
 	}
+	files.a = a.bot
+	a.bot.SetStaff(a.engine, cfg.StaffUserIDs, a.paymentLanded)
 	return a, nil
+}
+
+// lateFiles breaks the construction cycle engine -> files -> bot -> engine.
+type lateFiles struct{ a *bot.Adapter }
+
+func (f *lateFiles) Download(ctx context.Context, fileID string, max int64) ([]byte, error) {
+	return f.a.Download(ctx, fileID, max)
+}
+
+// paymentLanded tells the customer's chat (and staff, for problems) about a
+// recorded payment.
+func (a *app) paymentLanded(ctx context.Context, p flows.Payment, o flows.Order) {
+	if p.Status == flows.PaymentUnmatched {
+		a.bot.Deliver(ctx, a.cfg.StaffChatID, "vi", 0, []flows.Reply{flows.Say("staff_unmatched", "Ref", p.OrderRef, "Amount", flows.Money(p.AmountVND), "Txn", p.TransactionID)})
+		return
+	}
+	l, err := a.db.LinkByCustomer(ctx, o.CustomerID)
+	if err != nil {
+		a.log.Warn("payment for a customer without chat", "order", o.Ref, "err", err)
+		return
+	}
+	err = a.bot.Push(ctx, l.ChatID, func(ctx context.Context) (flows.Outcome, error) {
+		return a.engine.PaymentLanded(ctx, l.ChatID, p, o)
+	})
+	if err != nil {
+		a.log.Error("announce payment", "order", o.Ref, "err", err)
+	}
 }
 
 func (a *app) close() {
@@ -151,6 +183,7 @@ func (a *app) routes() http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
+	mux.Handle("POST /payments/callback", payments.NewHandler(a.cfg.PaymentSecret, a.db, a.paymentLanded, a.log))
 	if a.cfg.WebhookURL != "" {
 		mux.Handle("POST /telegram/webhook", a.bot.WebhookHandler())
 	}

@@ -29,7 +29,7 @@ type Config struct {
 
 	TZ string `env:"TZ" envDefault:"Asia/Ho_Chi_Minh"`
 
-	StaffChatID  int64   `env:"STAFF_CHAT_ID"`                      // the staff (support) group
+	StaffChatID  int64   `env:"STAFF_CHAT_ID"`                   // the staff (support) group
 	StaffUserIDs []int64 `env:"STAFF_USER_IDS" envSeparator:","` // who may use staff commands
 
 	SupportHotline string `env:"SUPPORT_HOTLINE" envDefault:"1900 1234"`
@@ -41,8 +41,8 @@ type Config struct {
 	BankAccountName string `env:"BANK_ACCOUNT_NAME" envDefault:"CONG TY CP ESIGN DEMO"`
 	BankName        string `env:"BANK_NAME" envDefault:"Vietcombank"`
 
-	SMTPAddr string `env:"SMTP_ADDR"` // host:port; empty in sandbox mode uses the sandbox mailbox
-	SMTPFrom string `env:"SMTP_FROM" envDefault:"renewbot@esign.example.vn"`
+	SMTPAddr  string `env:"SMTP_ADDR"` // host:port; empty in sandbox mode uses the sandbox mailbox
+	SMTPFrom  string `env:"SMTP_FROM" envDefault:"renewbot@esign.example.vn"`
 	OTPSecret string `env:"OTP_SECRET"`
 
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`

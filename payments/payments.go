@@ -62,8 +62,8 @@ type handler struct {
 // NewHandler returns the callback endpoint. An empty secret makes it refuse
 // every request with 503 (a misconfigured deployment must not accept unsigned
 // money). notify, when not nil, is called synchronously after a payment is
-// recorded with status matched or underpaid — never for a duplicate or an
-// unmatched payment; it should hand work off quickly (e.g. enqueue an outbox
+// recorded with status matched, underpaid or unmatched (so staff see
+// problems) — never for a duplicate; it should hand work off quickly (e.g. enqueue an outbox
 // row), since the provider waits for the answer. log may be nil.
 func NewHandler(secret string, rec Recorder, notify func(ctx context.Context, p flows.Payment, o flows.Order), log *slog.Logger) http.Handler {
 	if log == nil {
@@ -146,7 +146,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(r.Context(), "payment recorded", "transaction_id", p.TransactionID, "order_ref", ref,
 		"amount_vnd", p.AmountVND, "status", string(saved.Status), "payment_id", saved.ID, "order_id", order.ID)
-	if saved.Status == flows.PaymentMatched || saved.Status == flows.PaymentUnderpaid {
+	if saved.Status == flows.PaymentMatched || saved.Status == flows.PaymentUnderpaid || saved.Status == flows.PaymentUnmatched {
 		// The payment is stored whatever happens next: a provider that hangs
 		// up now must not cut the notice short.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), notifyTimeout)

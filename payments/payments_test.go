@@ -221,7 +221,7 @@ func TestStatuses(t *testing.T) {
 	}{
 		{flows.PaymentMatched, "HD000123", true},
 		{flows.PaymentUnderpaid, "HD000123", true},
-		{flows.PaymentUnmatched, "HD000123", false}, // the ref as sent, normalised
+		{flows.PaymentUnmatched, "HD000123", true}, // the ref as sent, normalised; staff are told
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.status), func(t *testing.T) {

@@ -48,7 +48,7 @@ type Attachment struct {
 type Mailbox struct {
 	mu       sync.Mutex
 	mails    []Mail
-	returned map[int]bool // mails WaitMail already returned
+	returned map[string]bool // "address/id" pairs WaitMail already returned
 	changed  chan struct{}
 	ln       net.Listener
 	wg       sync.WaitGroup
@@ -57,7 +57,7 @@ type Mailbox struct {
 
 // NewMailbox returns an empty mailbox; call Start to accept SMTP connections.
 func NewMailbox() *Mailbox {
-	return &Mailbox{changed: make(chan struct{}), returned: map[int]bool{}}
+	return &Mailbox{changed: make(chan struct{}), returned: map[string]bool{}}
 }
 
 // Start listens on addr ("127.0.0.1:0" for a free port) and returns host:port.
@@ -104,15 +104,16 @@ func (mb *Mailbox) Mails() []Mail {
 }
 
 // WaitMail waits for a mail to the address to (case-insensitive; "" = any) that
-// no earlier WaitMail returned, and returns it.
+// no earlier WaitMail for the same address returned, and returns it.
 func (mb *Mailbox) WaitMail(ctx context.Context, to string) (Mail, error) {
 	for {
 		mb.mu.Lock()
 		for _, m := range mb.mails {
-			if mb.returned[m.ID] || !mailTo(m, to) {
+			key := fmt.Sprintf("%s/%d", strings.ToLower(to), m.ID)
+			if mb.returned[key] || !mailTo(m, to) {
 				continue
 			}
-			mb.returned[m.ID] = true
+			mb.returned[key] = true
 			mb.mu.Unlock()
 			return m, nil
 		}

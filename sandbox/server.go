@@ -472,33 +472,32 @@ func parseParams(r *http.Request) (*params, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "multipart/form-data":
-		if err := r.ParseMultipartForm(32 << 20); err != nil {
+		// go-telegram/bot streams every call as multipart (chunked), and sends an
+		// empty body without any part for parameterless calls.
+		mr, err := r.MultipartReader()
+		if err != nil {
 			return nil, fmt.Errorf("can't parse multipart body: %v", err)
 		}
-		defer r.MultipartForm.RemoveAll()
-		for k, vs := range r.MultipartForm.Value {
-			if len(vs) > 0 {
-				p.v[k] = vs[0]
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
 			}
-		}
-		for k, fhs := range r.MultipartForm.File {
-			if len(fhs) == 0 {
-				continue
+			if err != nil {
+				return nil, fmt.Errorf("can't parse multipart body: %v", err)
 			}
-			fh := fhs[0]
-			if fh.Size > maxUpload {
+			data, err := io.ReadAll(io.LimitReader(part, maxUpload+1))
+			if err != nil {
+				return nil, fmt.Errorf("can't read multipart body: %v", err)
+			}
+			if len(data) > maxUpload {
 				return nil, &apiError{code: 413, desc: "Request Entity Too Large"}
 			}
-			f, err := fh.Open()
-			if err != nil {
-				return nil, err
+			if part.FileName() != "" {
+				p.files[part.FormName()] = upload{name: part.FileName(), mime: part.Header.Get("Content-Type"), data: data}
+			} else {
+				p.v[part.FormName()] = string(data)
 			}
-			data, err := io.ReadAll(f)
-			f.Close()
-			if err != nil {
-				return nil, err
-			}
-			p.files[k] = upload{name: fh.Filename, mime: fh.Header.Get("Content-Type"), data: data}
 		}
 	case "application/x-www-form-urlencoded":
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxUpload))

@@ -29,12 +29,18 @@ type app struct {
 	bot    *bot.Adapter
 	clock  flows.Clock
 	mailer flows.Mailer
+
+	ownDB, ownRedis bool
 }
 
 // appOptions are the parts tests (and the sandbox) replace.
 type appOptions struct {
 	Clock  flows.Clock
 	Mailer flows.Mailer
+	// DB and Redis, when set, are used instead of opening DATABASE_URL and
+	// REDIS_URL; the app does not close them.
+	DB    *postgres.DB
+	Redis *redisstate.Store
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -72,16 +78,21 @@ func openDB(ctx context.Context, cfg Config) (*postgres.DB, error) {
 
 func newApp(ctx context.Context, cfg Config, stdout io.Writer, opts appOptions) (*app, error) {
 	log := newLogger(stdout, cfg.LogLevel)
-	db, err := openDB(ctx, cfg)
-	if err != nil {
-		return nil, err
+	a := &app{cfg: cfg, log: log, db: opts.DB, rs: opts.Redis, clock: opts.Clock, mailer: opts.Mailer,
+		ownDB: opts.DB == nil, ownRedis: opts.Redis == nil}
+	var err error
+	if a.db == nil {
+		if a.db, err = openDB(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
-	rs, err := redisstate.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open redis: %w", err)
+	if a.rs == nil {
+		if a.rs, err = redisstate.Open(ctx, cfg.RedisURL, cfg.RedisPrefix); err != nil {
+			a.close()
+			return nil, fmt.Errorf("open redis: %w", err)
+		}
 	}
-	a := &app{cfg: cfg, log: log, db: db, rs: rs, clock: opts.Clock, mailer: opts.Mailer}
+	db, rs := a.db, a.rs
 	if a.clock == nil {
 		a.clock = flows.SystemClock{}
 	}
@@ -157,10 +168,10 @@ func (a *app) paymentLanded(ctx context.Context, p flows.Payment, o flows.Order)
 }
 
 func (a *app) close() {
-	if a.rs != nil {
+	if a.rs != nil && a.ownRedis {
 		a.rs.Close()
 	}
-	if a.db != nil {
+	if a.db != nil && a.ownDB {
 		a.db.Close()
 	}
 }

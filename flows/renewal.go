@@ -405,10 +405,28 @@ var infoFields = []infoField{
 	{"subject.email", CheckEmail, func(o *Order) *string { return &o.Subject.Email }, normEmail},
 	{"subject.phone", CheckPhone, func(o *Order) *string { return &o.Subject.Phone }, normPhone},
 	{"invoice.name", textCheck(200), func(o *Order) *string { return &o.Invoice.Name }, strings.TrimSpace},
-	{"invoice.tax_code", CheckTaxCode, func(o *Order) *string { return &o.Invoice.TaxCode }, normTax},
+	{"invoice.tax_code", optional(CheckTaxCode), func(o *Order) *string { return &o.Invoice.TaxCode }, normOptionalTax},
 	{"invoice.address", textCheck(250), func(o *Order) *string { return &o.Invoice.Address }, strings.TrimSpace},
 	{"invoice.email", CheckEmail, func(o *Order) *string { return &o.Invoice.Email }, normEmail},
 	{"payment.payer_name", textCheck(120), func(o *Order) *string { return &o.Payment.PayerName }, strings.TrimSpace},
+}
+
+// optional accepts an empty value, or "-" to clear the field (a person's
+// VAT invoice needs no tax code).
+func optional(check func(string) string) func(string) string {
+	return func(s string) string {
+		if s = strings.TrimSpace(s); s == "" || s == "-" {
+			return ""
+		}
+		return check(s)
+	}
+}
+
+func normOptionalTax(s string) string {
+	if s = strings.TrimSpace(s); s == "-" {
+		return ""
+	}
+	return normTax(s)
 }
 
 func textCheck(max int) func(string) string {

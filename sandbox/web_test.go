@@ -68,7 +68,7 @@ func TestWebPageInChromium(t *testing.T) {
 	s, base := start(t, Config{
 		Users:        []DemoUser{{ID: 2001, FirstName: "Minh", Label: "Trần Minh — Cty ABC", Phone: "+84901112233"}},
 		StaffGroupID: -100777, StaffUsers: []DemoUser{{ID: 9001, FirstName: "Hà"}},
-		Mailbox:      mb,
+		Mailbox: mb,
 	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
@@ -97,20 +97,25 @@ func TestWebPageInChromium(t *testing.T) {
 	browser, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
 
-	var reply, toast string
-	err := chromedp.Run(browser,
+	botReply := chromedp.Search(`//div[@data-from-bot="true"]//div[@data-testid="message-text"][contains(., "pong: xin chào")]`)
+	err := chromedp.Do(browser,
 		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`#user-2001`, chromedp.ByQuery),
-		chromedp.Click(`#user-2001`, chromedp.ByQuery),
-		chromedp.WaitEnabled(`#send-btn`, chromedp.ByQuery),
-		chromedp.SendKeys(`#text-input`, "xin chào", chromedp.ByQuery),
-		chromedp.Click(`#send-btn`, chromedp.ByQuery),
-		chromedp.WaitVisible(`//div[@data-from-bot="true"]//div[@data-testid="message-text"][contains(., "pong: xin chào")]`, chromedp.BySearch),
-		chromedp.Text(`//div[@data-from-bot="true"]//div[@data-testid="message-text"]`, &reply, chromedp.BySearch),
-		chromedp.Click(`//button[@data-testid="inline-button"][contains(., "Đồng ý")]`, chromedp.BySearch),
+		chromedp.WaitVisible(chromedp.ID("user-2001")),
+		chromedp.Click(chromedp.ID("user-2001")),
+		chromedp.WaitEnabled(chromedp.ID("send-btn")),
+		chromedp.SendKeys(chromedp.ID("text-input"), "xin chào"),
+		chromedp.Click(chromedp.ID("send-btn")),
+		chromedp.WaitVisible(botReply),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v\nchat:\n%s", err, dump(s.User(2001).History(), 10))
+	}
+	reply, err := chromedp.Run(browser, chromedp.Text(botReply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(browser, chromedp.Click(chromedp.Search(`//button[@data-testid="inline-button"][contains(., "Đồng ý")]`))); err != nil {
+		t.Fatal(err)
 	}
 	if reply != "pong: xin chào" {
 		t.Errorf("reply text = %q", reply)
@@ -124,10 +129,11 @@ func TestWebPageInChromium(t *testing.T) {
 		t.Fatal("the fake bot never saw the button press")
 	}
 	// The bot's answer shows as a toast.
-	if err := chromedp.Run(browser,
-		chromedp.WaitVisible(`#toast.show`, chromedp.ByQuery),
-		chromedp.Text(`#toast`, &toast, chromedp.ByQuery),
-	); err != nil {
+	if err := chromedp.Do(browser, chromedp.WaitVisible(chromedp.CSS("#toast.show"))); err != nil {
+		t.Fatal(err)
+	}
+	toast, err := chromedp.Run(browser, chromedp.Text(chromedp.ID("toast")))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if toast != "Đã nhận" {

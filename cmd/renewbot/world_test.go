@@ -178,6 +178,18 @@ func (c *customer) expect(fragments ...string) sandbox.Message {
 	return m
 }
 
+// expectButton waits for a bot message carrying a button whose label contains label.
+func (c *customer) expectButton(label string) sandbox.Message {
+	c.w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := c.u.WaitFor(ctx, func(m sandbox.Message) bool { return m.HasButton(label) })
+	if err != nil {
+		c.w.t.Fatalf("waiting for button %q: %v", label, err)
+	}
+	return m
+}
+
 func (c *customer) say(text string) { c.u.Send(text) }
 
 func (c *customer) press(m sandbox.Message, button string) {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCustomers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db
@@ -38,6 +39,7 @@ func TestCustomers(t *testing.T) {
 }
 
 func TestLinks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db
@@ -96,6 +98,7 @@ func TestLinks(t *testing.T) {
 }
 
 func TestCertificates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db
@@ -103,10 +106,10 @@ func TestCertificates(t *testing.T) {
 	got := must(db.CertificatesOf(ctx, s.anhDuong.ID))(t)
 	want := []flows.Certificate{
 		{ID: s.orgCert.ID, CustomerID: s.anhDuong.ID, Serial: "5401B2", Type: flows.Organization,
-			Subject: "Công ty TNHH Ánh Dương",
+			Subject:   "Công ty TNHH Ánh Dương",
 			NotBefore: time.Date(2024, 6, 1, 0, 0, 0, 0, vn), NotAfter: time.Date(2025, 6, 1, 0, 0, 0, 0, vn)},
 		{ID: s.memberCert.ID, CustomerID: s.anhDuong.ID, Serial: "5401C3", Type: flows.MemberEmployee,
-			Subject: "Phạm Thị Dung",
+			Subject:   "Phạm Thị Dung",
 			NotBefore: time.Date(2024, 6, 1, 8, 0, 0, 0, vn), NotAfter: time.Date(2026, 6, 1, 8, 0, 0, 0, vn)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -123,6 +126,7 @@ func TestCertificates(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db

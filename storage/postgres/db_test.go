@@ -10,6 +10,7 @@ import (
 )
 
 func TestMigrateCreatesSchema(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	if err := db.Ping(ctx); err != nil {
@@ -41,6 +42,7 @@ func TestMigrateCreatesSchema(t *testing.T) {
 }
 
 func TestEmpty(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	if empty, err := db.Empty(ctx); err != nil || !empty {
@@ -55,6 +57,7 @@ func TestEmpty(t *testing.T) {
 }
 
 func TestAudit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
 	if err := db.Audit(ctx, "staff:42", "order.mark_paid", "order:HD000001", map[string]any{"amount": 1250000}); err != nil {

@@ -62,12 +62,12 @@ func fixtureFiles() []postgres.ImportFile {
 
 // seeded is a database with the fixture and handy ids.
 type seeded struct {
-	db                   *postgres.DB
-	an, anhDuong         flows.Customer
-	anCert, anCert2      flows.Certificate // individual
-	orgCert, memberCert  flows.Certificate
-	ind1Y, ind2Y, org1Y  flows.Package
-	giam10, gioiThieu    flows.PromoCode
+	db                  *postgres.DB
+	an, anhDuong        flows.Customer
+	anCert, anCert2     flows.Certificate // individual
+	orgCert, memberCert flows.Certificate
+	ind1Y, ind2Y, org1Y flows.Package
+	giam10, gioiThieu   flows.PromoCode
 }
 
 func seed(t *testing.T) seeded {

@@ -370,8 +370,14 @@ func (im *importer) recognise(at origin, header []string) (csvKind, []string, bo
 		}
 		seen[c] = true
 	}
-	im.add(at, "header looks like %s (%s) but lacks [%s] and has unknown or repeated [%s]",
-		kindNames[best], strings.Join(csvHeaders[best], ","), strings.Join(missing, ","), strings.Join(extra, ","))
+	var why []string
+	if len(missing) > 0 {
+		why = append(why, "lacks "+strings.Join(missing, ","))
+	}
+	if len(extra) > 0 {
+		why = append(why, "has unknown or repeated "+strings.Join(extra, ","))
+	}
+	im.add(at, "header looks like %s (%s) but %s", kindNames[best], strings.Join(csvHeaders[best], ","), strings.Join(why, " and "))
 	return 0, nil, false
 }
 

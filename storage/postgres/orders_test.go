@@ -16,6 +16,7 @@ import (
 )
 
 func TestCreateOrder(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db
@@ -95,6 +96,7 @@ func TestCreateOrder(t *testing.T) {
 func toLower(s string) string { return string(bytes.ToLower([]byte(s))) }
 
 func TestUpdateDraft(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db
@@ -144,6 +146,7 @@ func TestUpdateDraft(t *testing.T) {
 }
 
 func TestSetOrderStatusAndHistory(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db
@@ -192,6 +195,7 @@ func TestSetOrderStatusAndHistory(t *testing.T) {
 }
 
 func TestDossier(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db

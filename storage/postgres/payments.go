@@ -57,7 +57,7 @@ const sqlPaymentByTransaction = `
 SELECT ` + paymentColumns + ` FROM payments WHERE provider = $1 AND transaction_id = $2`
 
 const sqlLockOrderByRef = `SELECT ` + orderColumns + ` FROM orders WHERE ref = $1 FOR UPDATE`
-const sqlLockOrder = `SELECT ` + orderColumns + ` FROM orders WHERE id = $1 FOR UPDATE`
+const sqlLockOrder = `SELECT ` + orderColumns + ` FROM orders WHERE id = $1`
 
 // The promo row lock serializes every payment redeeming the code, so used and
 // the per-customer count read below are current.

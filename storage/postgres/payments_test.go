@@ -15,6 +15,7 @@ import (
 )
 
 func TestRecordPayment(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db
@@ -123,6 +124,7 @@ func TestRecordPayment(t *testing.T) {
 }
 
 func TestRecordPaymentPerCustomerLimit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	db := s.db // GIAM10: one use per customer
@@ -142,6 +144,7 @@ func TestRecordPaymentPerCustomerLimit(t *testing.T) {
 // N+3 orders using a code with N uses left are paid at the same time:
 // exactly N are redeemed, the others are kept as underpaid for staff.
 func TestRecordPaymentConcurrentPromo(t *testing.T) {
+	t.Parallel()
 	const maxUses, orders = 5, 5 + 3
 	ctx := context.Background()
 	db := pgtest.NewDB(t)
@@ -212,6 +215,7 @@ func TestRecordPaymentConcurrentPromo(t *testing.T) {
 
 // The same bank callback delivered several times at once is recorded once.
 func TestRecordPaymentConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := seed(t)
 	o := awaiting(t, s.db, draft(s.an, s.anCert, s.ind1Y, nil))

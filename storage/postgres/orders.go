@@ -175,12 +175,12 @@ func (db *DB) UpdateDraft(ctx context.Context, o flows.Order) (flows.Order, erro
 	return flows.Order{}, flows.Errorf(flows.Conflict, "update draft %d: version %d, stored %d", o.ID, o.Version, version)
 }
 
-// confirmed_at remembers the first move to awaiting_payment; paid_at the
-// first move to paid.
+// confirmed_at remembers the first move to awaiting_payment (or beyond, when
+// staff skip a step); paid_at the first move to paid.
 const sqlSetOrderStatus = `
 UPDATE orders SET
 	status = $3,
-	confirmed_at = CASE WHEN $3 = 'awaiting_payment' THEN COALESCE(confirmed_at, now()) ELSE confirmed_at END,
+	confirmed_at = CASE WHEN $3 IN ('draft', 'cancelled') THEN confirmed_at ELSE COALESCE(confirmed_at, now()) END,
 	paid_at = CASE WHEN $3 = 'paid' THEN COALESCE(paid_at, now()) ELSE paid_at END,
 	updated_at = now(), version = version + 1
 WHERE id = $1 AND status = $2

@@ -571,7 +571,7 @@ func SendFailureOf(err error) (SendFailure, time.Duration) {
 }
 
 // Sender delivers a proactive message to a chat, once, without retrying
-// (bot.Adapter.Push). It returns nil or a *SendError.
+// (bot.Adapter.Post). It returns nil or a *SendError.
 type Sender interface {
-	Push(ctx context.Context, chatID int64, lang string, replies []Reply) error
+	Post(ctx context.Context, chatID int64, lang string, replies []Reply) error
 }

@@ -667,6 +667,12 @@ func (e *Engine) PaymentLanded(ctx context.Context, chatID int64, p Payment, o O
 	return Outcome{Session: s, Replies: t.Replies}, nil
 }
 
+// UnmatchedPayment is the staff notice of a transfer that names no order
+// awaiting payment: staff must find its owner or refund it.
+func UnmatchedPayment(p Payment) Reply {
+	return Say("staff_unmatched", "Ref", p.OrderRef, "Amount", Money(p.AmountVND), "Txn", p.TransactionID)
+}
+
 // ---- dossier ----
 
 // case1 reports whether the seed's case 1 applies: the certificate is still

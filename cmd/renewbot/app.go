@@ -151,7 +151,7 @@ func (f *lateFiles) Download(ctx context.Context, fileID string, max int64) ([]b
 // recorded payment.
 func (a *app) paymentLanded(ctx context.Context, p flows.Payment, o flows.Order) {
 	if p.Status == flows.PaymentUnmatched {
-		a.bot.Deliver(ctx, a.cfg.StaffChatID, "vi", 0, []flows.Reply{flows.Say("staff_unmatched", "Ref", p.OrderRef, "Amount", flows.Money(p.AmountVND), "Txn", p.TransactionID)})
+		a.bot.Deliver(ctx, a.cfg.StaffChatID, "vi", 0, []flows.Reply{flows.UnmatchedPayment(p)})
 		return
 	}
 	l, err := a.db.LinkByCustomer(ctx, o.CustomerID)

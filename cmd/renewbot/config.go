@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -54,6 +55,10 @@ type Config struct {
 func loadConfig(environ map[string]string) (Config, error) {
 	var c Config
 	if err := env.ParseWithOptions(&c, env.Options{Environment: environ}); err != nil {
+		var pe env.ParseError
+		if errors.As(err, &pe) {
+			return c, fmt.Errorf("config: %s: %v", envName(pe.Name), pe.Err)
+		}
 		var agg env.AggregateError
 		if errors.As(err, &agg) && len(agg.Errors) > 0 {
 			return c, fmt.Errorf("config: %v", agg.Errors[0])
@@ -80,6 +85,15 @@ func loadConfig(environ map[string]string) (Config, error) {
 		return c, errors.New("config: BANK_BIN: must be 6 digits")
 	}
 	return c, nil
+}
+
+// envName maps a Config field name to its environment variable.
+func envName(field string) string {
+	if f, ok := reflect.TypeFor[Config]().FieldByName(field); ok {
+		name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		return name
+	}
+	return field
 }
 
 // logTo prints the configuration with secrets masked.

@@ -77,7 +77,7 @@ func loadDemo(ctx context.Context, db *postgres.DB, now time.Time, loc *time.Loc
 	if err != nil || !empty {
 		return false, err
 	}
-	if _, err := db.Import(ctx, demoFiles(now, loc)); err != nil {
+	if _, err := db.Import(ctx, demoFiles(now, loc), postgres.WithLocation(loc)); err != nil {
 		return false, fmt.Errorf("demo data: %w", err)
 	}
 	return true, nil

@@ -28,10 +28,10 @@ func runImport(ctx context.Context, cfg Config, paths []string, stdout io.Writer
 		defer f.Close()
 		files = append(files, postgres.ImportFile{Name: p, R: f})
 	}
-	rep, err := db.Import(ctx, files)
+	rep, err := db.Import(ctx, files, postgres.WithLocation(cfg.loc))
 	if err != nil {
-		return fmt.Errorf("import rejected, nothing changed:\n%w", err)
+		return err
 	}
-	fmt.Fprintf(stdout, "import: %+v\n", rep)
+	fmt.Fprintf(stdout, "import: %v\n", rep)
 	return nil
 }

@@ -70,6 +70,18 @@ type ImportReport struct {
 	PromoCodes   ImportCounts
 }
 
+// String reads like "customers 3 (2 new, 1 updated, 0 unchanged), certificates ...".
+func (r ImportReport) String() string {
+	var parts []string
+	for _, k := range []struct {
+		name string
+		c    ImportCounts
+	}{{"customers", r.Customers}, {"certificates", r.Certificates}, {"packages", r.Packages}, {"promo codes", r.PromoCodes}} {
+		parts = append(parts, fmt.Sprintf("%s %d (%d new, %d updated, %d unchanged)", k.name, k.c.Rows(), k.c.Inserted, k.c.Updated, k.c.Unchanged))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // RowError is one bad row: File:Line: Reason. Line is the 1-based line of the
 // file where the record starts (the header is line 1).
 type RowError struct {

@@ -54,6 +54,10 @@ func TestImport(t *testing.T) {
 	if diff := cmp.Diff(want, report); diff != "" {
 		t.Errorf("first import (-want +got):\n%s", diff)
 	}
+	if got, want := report.String(), "customers 3 (3 new, 0 updated, 0 unchanged), certificates 4 (4 new, 0 updated, 0 unchanged), "+
+		"packages 5 (5 new, 0 updated, 0 unchanged), promo codes 2 (2 new, 0 updated, 0 unchanged)"; got != want {
+		t.Errorf("report = %q, want %q", got, want)
+	}
 	tu := must(db.CustomerByPhone(ctx, "0388123456"))(t)
 	if tu.Name != "Hộ kinh doanh Bà Tư" || tu.TaxCode != "0312345678-001" || tu.Address != "Chợ Bến Thành, Quận 1" || tu.Email != "" {
 		t.Errorf("customer KH003 = %+v", tu)

@@ -107,6 +107,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
+		// The transfer was requested already (a double-tapped Pay lands here):
+		// show the step's text with the account details, not another VietQR.
+		r.Transfer = nil
 		n := T("btn_expired")
 		return Outcome{Session: s, Replies: []Reply{Say("btn_expired"), r}, Notice: &n}, nil
 	}

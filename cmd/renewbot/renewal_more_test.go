@@ -247,7 +247,7 @@ func TestRenewalRedisFlushedMidFlow(t *testing.T) {
 	c.say("/renew")
 	m = c.expect("Anh/chị muốn gia hạn chứng thư số (CTS) nào?")
 	c.press(m, "Gia hạn "+serialAn)
-	c.expect("Anh/chị đang có đơn gia hạn "+ref+" chưa hoàn tất")
+	c.expect("Anh/chị đang có đơn gia hạn " + ref + " chưa hoàn tất")
 	m = c.expect("Đơn gia hạn "+ref, "Tổng thanh toán: 1.250.000 ₫")
 	if !m.HasButton("Kiểm tra thông tin") {
 		t.Fatalf("not the order step: %q", m.ButtonTexts())

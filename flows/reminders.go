@@ -396,8 +396,14 @@ func (p ReminderPolicy) planCustomer(plan *ReminderPlan, cands []ReminderCandida
 			continue
 		}
 		na := c.Certificate.NotAfter
-		m, t, ok := p.Next(na, now)
-		if !ok || m.After(now.Add(p.GroupWithin)) || slices.Contains(c.Claimed, t) {
+		after := now // past every tier claimed already (some may have been pulled forward)
+		for _, ct := range c.Claimed {
+			if m := p.Moment(na, ct); m.After(after) {
+				after = m
+			}
+		}
+		m, t, ok := p.Next(na, after)
+		if !ok || m.After(now.Add(p.GroupWithin)) {
 			continue
 		}
 		d := ReminderDecision{CertificateID: c.Certificate.ID, Period: na, Claim: true, Tier: t, Status: ReminderClaimed}
@@ -484,7 +490,7 @@ func (m OutboxMessage) Render(now time.Time, loc *time.Location) []Reply {
 		out = append(out, m.Reminder.Reply(now, loc))
 	}
 	if m.Broadcast != nil {
-		out = append(out, Reply{Texts: []Text{T("broadcast_text", "Text", m.Broadcast.Text)},
+		out = append(out, Reply{Texts: []Text{T("broadcast_text", "Value", m.Broadcast.Text)},
 			Buttons: [][]Button{{{Label: T("btn_renew"), Action: "renew"}}}})
 	}
 	return append(out, m.Replies...)

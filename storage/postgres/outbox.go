@@ -207,8 +207,13 @@ func (db *DB) ExpireOutboxLeases(ctx context.Context, now time.Time) (int, error
 			return err
 		}
 		n = len(list)
+		// A reminder whose outcome is unknown keeps its ledger row claimed
+		// (it may well have been delivered); a broadcast counts it failed.
 		for _, e := range list {
-			if err := copyOutcome(ctx, tx, e.id, flows.OutboxKind(e.kind), e.chatID, e.raw, flows.OutboxFailed, "outcome unknown", now); err != nil {
+			if flows.OutboxKind(e.kind) != flows.OutboxBroadcast {
+				continue
+			}
+			if err := finishRecipient(ctx, tx, e.id, flows.OutboxFailed, "outcome unknown", now); err != nil {
 				return err
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/renewbot/renewbot/bot"
 	"github.com/renewbot/renewbot/flows"
 	"github.com/renewbot/renewbot/payments"
+	"github.com/renewbot/renewbot/scheduler"
 	"github.com/renewbot/renewbot/storage/postgres"
 	"github.com/renewbot/renewbot/storage/redisstate"
 )
@@ -27,6 +28,7 @@ type app struct {
 	rs     *redisstate.Store
 	engine *flows.Engine
 	bot    *bot.Adapter
+	sched  *scheduler.Scheduler
 	clock  flows.Clock
 	mailer flows.Mailer
 
@@ -137,6 +139,14 @@ func newApp(ctx context.Context, cfg Config, stdout io.Writer, opts appOptions) 
 	}
 	files.a = a.bot
 	a.bot.SetStaff(a.engine, cfg.StaffUserIDs, a.paymentLanded)
+	policy := flows.DefaultReminderPolicy(cfg.loc)
+	policy.Tiers, policy.QuietFrom, policy.QuietUntil = cfg.tiers, cfg.quietFrom, cfg.quietUntil
+	a.sched, err = scheduler.New(scheduler.Config{Policy: policy, Loc: cfg.loc, Rate: cfg.SendRate, ChatRate: cfg.ChatRate},
+		scheduler.Deps{Reminders: db, Outbox: db, Sender: a.bot, Limiter: rs, Leader: rs, Clock: a.clock, Log: log})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -206,7 +216,9 @@ func (a *app) routes() http.Handler {
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	defer a.close()
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
+	ctx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	errc := make(chan error, 3)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -224,17 +236,26 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	} else {
 		close(done)
 	}
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		if err := a.sched.Run(ctx); err != nil && ctx.Err() == nil {
+			errc <- fmt.Errorf("scheduler: %w", err)
+		}
+	}()
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	cancelRun() // stop the poller and the scheduler too when one part failed
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdown); serr != nil {
 		a.log.Warn("http shutdown", "err", serr)
 	}
 	<-done
+	<-schedDone
 	a.bot.Wait()
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/renewbot/renewbot/flows"
 )
 
 // Config is every setting of the service, read from the environment only.
@@ -46,9 +47,16 @@ type Config struct {
 	SMTPFrom  string `env:"SMTP_FROM" envDefault:"renewbot@esign.example.vn"`
 	OTPSecret string `env:"OTP_SECRET"`
 
+	ReminderTiers string  `env:"REMINDER_TIERS" envDefault:"30,14,7,3,1,0,-3,-14"` // days before expiry, negative after
+	QuietHours    string  `env:"QUIET_HOURS" envDefault:"21-8"`                    // local hours without proactive messages
+	SendRate      float64 `env:"SEND_RATE" envDefault:"30"`                        // proactive messages per second, all chats, all instances
+	ChatRate      float64 `env:"CHAT_RATE" envDefault:"1"`                         // proactive messages per second to one chat
+
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 
-	loc *time.Location
+	loc                   *time.Location
+	tiers                 []flows.Tier
+	quietFrom, quietUntil time.Duration
 }
 
 // loadConfig parses and validates the environment. Errors name the variable.
@@ -80,6 +88,20 @@ func loadConfig(environ map[string]string) (Config, error) {
 	}
 	if c.TelegramToken != "" && !strings.Contains(c.TelegramToken, ":") {
 		return c, errors.New("config: TELEGRAM_TOKEN: malformed (expected <bot id>:<secret>)")
+	}
+	if c.tiers, err = flows.ParseTiers(c.ReminderTiers); err != nil {
+		return c, fmt.Errorf("config: REMINDER_TIERS: %v", err)
+	}
+	var qf, qu int
+	if n, err := fmt.Sscanf(c.QuietHours, "%d-%d", &qf, &qu); err != nil || n != 2 || qf < 0 || qf > 23 || qu < 0 || qu > 23 {
+		return c, fmt.Errorf("config: QUIET_HOURS: want FROM-UNTIL hours, e.g. 21-8")
+	}
+	c.quietFrom, c.quietUntil = time.Duration(qf)*time.Hour, time.Duration(qu)*time.Hour
+	if c.SendRate <= 0 || c.SendRate > 1000 {
+		return c, errors.New("config: SEND_RATE: must be in (0, 1000]")
+	}
+	if c.ChatRate <= 0 || c.ChatRate > 30 {
+		return c, errors.New("config: CHAT_RATE: must be in (0, 30]")
 	}
 	if len(c.BankBIN) != 6 {
 		return c, errors.New("config: BANK_BIN: must be 6 digits")

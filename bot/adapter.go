@@ -214,6 +214,15 @@ const maxText = 4096
 const maxCaption = 1024
 
 func (a *Adapter) send(ctx context.Context, chatID int64, lang string, version int64, r flows.Reply) error {
+	return a.render(ctx, chatID, lang, version, r, func(call func() error) error { return a.retry(ctx, chatID, call) })
+}
+
+// render sends one reply: the VietQR picture of a requested transfer, then an
+// attachment (with the text as caption when it fits), then the text in pieces
+// of at most 4096 characters, the keyboard on the last. Each Bot API call goes
+// through do: retried for conversation replies, once for the outbox, whose
+// dispatcher owns retries.
+func (a *Adapter) render(ctx context.Context, chatID int64, lang string, version int64, r flows.Reply, do func(call func() error) error) error {
 	text := a.cat.RenderAll(lang, r.Texts)
 	markup, err := a.markup(lang, version, r)
 	if err != nil {
@@ -224,7 +233,7 @@ func (a *Adapter) send(ctx context.Context, chatID int64, lang string, version i
 		if err != nil {
 			return err
 		}
-		if err := a.retry(ctx, chatID, func() error {
+		if err := do(func() error {
 			_, err := a.api.SendPhoto(ctx, &tg.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileUpload{Filename: "vietqr.png", Data: bytes.NewReader(png)}})
 			return err
 		}); err != nil {
@@ -236,13 +245,12 @@ func (a *Adapter) send(ctx context.Context, chatID int64, lang string, version i
 		if utf8.RuneCountInString(text) <= maxCaption {
 			caption, text = text, ""
 		}
-		up := &models.InputFileUpload{Filename: r.Attachment.Name, Data: bytes.NewReader(r.Attachment.Data)}
 		var m models.ReplyMarkup
 		if text == "" {
 			m = markup
 		}
-		err := a.retry(ctx, chatID, func() error {
-			up.Data = bytes.NewReader(r.Attachment.Data)
+		err := do(func() error {
+			up := &models.InputFileUpload{Filename: r.Attachment.Name, Data: bytes.NewReader(r.Attachment.Data)}
 			var err error
 			if r.Attachment.Photo {
 				_, err = a.api.SendPhoto(ctx, &tg.SendPhotoParams{ChatID: chatID, Photo: up, Caption: caption, ReplyMarkup: m})
@@ -261,7 +269,7 @@ func (a *Adapter) send(ctx context.Context, chatID int64, lang string, version i
 		if i == len(chunks)-1 && markup != nil {
 			p.ReplyMarkup = markup
 		}
-		if err := a.retry(ctx, chatID, func() error { _, err := a.api.SendMessage(ctx, p); return err }); err != nil {
+		if err := do(func() error { _, err := a.api.SendMessage(ctx, p); return err }); err != nil {
 			return err
 		}
 	}

@@ -1,14 +1,11 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	tg "github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
 
 	"github.com/renewbot/renewbot/flows"
 )
@@ -38,41 +35,10 @@ func (a *Adapter) Post(ctx context.Context, chatID int64, lang string, replies [
 }
 
 func (a *Adapter) pushOne(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
-	text := a.cat.RenderAll(lang, r.Texts)
-	markup, err := a.markup(lang, flows.AnyVersion, r)
-	if err != nil {
+	if _, err := a.markup(lang, flows.AnyVersion, r); err != nil {
 		return &flows.SendError{Failure: flows.SendRejected, Err: err}
 	}
-	if r.Attachment != nil {
-		caption := ""
-		if utf8.RuneCountInString(text) <= maxCaption {
-			caption, text = text, ""
-		}
-		var m models.ReplyMarkup
-		if text == "" {
-			m = markup
-		}
-		up := &models.InputFileUpload{Filename: r.Attachment.Name, Data: bytes.NewReader(r.Attachment.Data)}
-		if r.Attachment.Photo {
-			_, err = a.api.SendPhoto(ctx, &tg.SendPhotoParams{ChatID: chatID, Photo: up, Caption: caption, ReplyMarkup: m})
-		} else {
-			_, err = a.api.SendDocument(ctx, &tg.SendDocumentParams{ChatID: chatID, Document: up, Caption: caption, ReplyMarkup: m})
-		}
-		if err != nil || text == "" {
-			return err
-		}
-	}
-	chunks := splitText(text, maxText)
-	for i, c := range chunks {
-		p := &tg.SendMessageParams{ChatID: chatID, Text: c}
-		if i == len(chunks)-1 && markup != nil {
-			p.ReplyMarkup = markup
-		}
-		if _, err := a.api.SendMessage(ctx, p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.render(ctx, chatID, lang, flows.AnyVersion, r, func(call func() error) error { return call() })
 }
 
 // classify turns a Bot API error into a *flows.SendError.

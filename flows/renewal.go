@@ -275,6 +275,8 @@ func (e *Engine) inherit(ctx context.Context, o *Order, c Certificate) error {
 	o.Payment = PaymentInfo{Method: "bank_transfer", PayerName: cu.Name}
 	if c.Type == Organization {
 		o.Subject.IDNumber = ""
+	} else {
+		o.Subject.TaxCode = "" // a person's certificate names the person, not a company
 	}
 	return nil
 }
@@ -356,6 +358,10 @@ func (e *Engine) applyCode(ctx context.Context, t *turn) error {
 	discount, reason := CheckPromo(promo, p, e.d.Clock.Now(), uses)
 	if reason != "" {
 		return refuse(reason, "Code", promo.Code)
+	}
+	if discount >= o.PriceVND {
+		// A bank transfer of 0 ₫ cannot pay the order: such codes go through staff.
+		return refuse("err_code_total_zero", "Code", promo.Code)
 	}
 	o.PromoID, o.PromoCode, o.DiscountVND, o.TotalVND = promo.ID, promo.Code, discount, o.PriceVND-discount
 	if _, err := e.d.Orders.UpdateDraft(ctx, o); err != nil {
@@ -952,7 +958,7 @@ func (e *Engine) submitDossier(ctx context.Context, t *turn) error {
 }
 
 func (e *Engine) submit(ctx context.Context, t *turn, o Order, m SignMethod) error {
-	o, err := e.d.Orders.SubmitDossier(ctx, o.ID, e.d.Clock.Now())
+	_, err := e.d.Orders.SubmitDossier(ctx, o.ID, e.d.Clock.Now())
 	if err != nil {
 		if IsCode(err, FailedPrecondition) {
 			return refuse("err_order_state", "Ref", o.Ref)

@@ -130,6 +130,10 @@ func (a *Adapter) HandleUpdate(ctx context.Context, u *models.Update) {
 		a.handleStaff(ctx, u.Message)
 		return
 	}
+	if q := u.CallbackQuery; q != nil && a.cfg.StaffChatID != 0 && q.Message.Message != nil && q.Message.Message.Chat.ID == a.cfg.StaffChatID {
+		a.handleStaffButton(ctx, q)
+		return
+	}
 	ev, callbackID, ok := toEvent(u)
 	answered := false
 	answer := func(text string) {

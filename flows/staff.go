@@ -62,5 +62,43 @@ func (e *Engine) StaffCommand(ctx context.Context, staffID int64, name, args str
 		return StaffResult{Replies: []Reply{Say("staff_order", "Ref", o.Ref, "Status", T("status_"+string(o.Status)),
 			"Total", Money(o.TotalVND), "Code", o.PromoCode, "Name", o.Subject.FullName)}}, nil
 	}
-	return StaffResult{Replies: []Reply{Say("staff_help")}}, nil
+	return StaffResult{Replies: []Reply{{Texts: []Text{T("staff_help"), T("bc_help")}}}}, nil
+}
+
+// StaffDesk is what the staff chat talks to: broadcast commands, texts and
+// buttons go to the Broadcaster, other commands to the Engine. bot/ checks
+// that the sender is a configured staff member in the staff chat.
+type StaffDesk struct {
+	Engine     *Engine
+	Broadcasts *Broadcaster
+}
+
+// StaffCommand runs a staff command.
+func (d StaffDesk) StaffCommand(ctx context.Context, staffID int64, name, args string) (StaffResult, error) {
+	if d.Broadcasts != nil {
+		if res, ok, err := d.Broadcasts.Command(ctx, staffID, name, args); ok {
+			return res, err
+		}
+	}
+	return d.Engine.StaffCommand(ctx, staffID, name, args)
+}
+
+// StaffText takes a plain message of a staff member (a broadcast's text);
+// other messages are chatter and produce nothing.
+func (d StaffDesk) StaffText(ctx context.Context, staffID int64, text string) (StaffResult, error) {
+	if d.Broadcasts == nil {
+		return StaffResult{}, nil
+	}
+	return d.Broadcasts.Text(ctx, staffID, text)
+}
+
+// StaffButton takes a press on a button the bot drew in the staff chat.
+// Unknown buttons get the "expired" text.
+func (d StaffDesk) StaffButton(ctx context.Context, staffID int64, action string, args []string) (StaffResult, error) {
+	if d.Broadcasts != nil {
+		if res, ok, err := d.Broadcasts.Button(ctx, staffID, action, args); ok {
+			return res, err
+		}
+	}
+	return StaffResult{Replies: []Reply{Say("btn_expired")}}, nil
 }

@@ -51,7 +51,12 @@ func (s *Scheduler) Dispatch(ctx context.Context) (out DispatchCounts, err error
 			return out, fmt.Errorf("dispatch: %w", err)
 		}
 		if len(msgs) == 0 {
-			return out, nil
+			// Reports of what the last batch did go out in this Dispatch.
+			n, err := s.reportBroadcasts(ctx)
+			if err != nil || n == 0 {
+				return out, err
+			}
+			continue
 		}
 		// One queue per chat, in the order read.
 		var order []int64
@@ -83,10 +88,46 @@ func (s *Scheduler) Dispatch(ctx context.Context) (out DispatchCounts, err error
 		if firstErr != nil {
 			return out, firstErr
 		}
-		if len(msgs) < s.cfg.Batch {
+		n, err := s.reportBroadcasts(ctx)
+		if err != nil {
+			return out, err
+		}
+		if len(msgs) < s.cfg.Batch && n == 0 {
 			return out, nil
 		}
 	}
+}
+
+// reportBroadcasts enqueues, for the staff chat, the progress (at most one
+// per batch, every tenth of the recipients) and final reports of
+// broadcasts, and returns how many it enqueued. Each report has its own
+// idempotency key, so a crash between enqueueing and marking it does not
+// post it twice.
+func (s *Scheduler) reportBroadcasts(ctx context.Context) (int, error) {
+	if s.d.Broadcasts == nil || s.cfg.StaffChatID == 0 {
+		return 0, nil
+	}
+	list, err := s.d.Broadcasts.BroadcastsToReport(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("dispatch: %w", err)
+	}
+	n := 0
+	for _, b := range list {
+		r, key, reported, ok := b.BroadcastReport()
+		if !ok {
+			continue
+		}
+		m := flows.OutboxMessage{ChatID: s.cfg.StaffChatID, Kind: flows.OutboxNotice, Key: key, Lang: "vi", Replies: []flows.Reply{r}}
+		if _, created, err := s.d.Outbox.Enqueue(ctx, m, s.d.Clock.Now()); err != nil {
+			return n, fmt.Errorf("dispatch: report broadcast %d: %w", b.ID, err)
+		} else if created {
+			n++
+		}
+		if err := s.d.Broadcasts.MarkBroadcastReported(ctx, b.ID, reported); err != nil {
+			return n, fmt.Errorf("dispatch: %w", err)
+		}
+	}
+	return n, nil
 }
 
 // sendChat sends one chat's due messages in order; when the chat is held

@@ -43,6 +43,13 @@ type Leader interface {
 	ReleaseLeader(ctx context.Context, name, owner string) error
 }
 
+// BroadcastReports are the broadcasts whose progress or final report staff
+// have not seen yet (storage/postgres; a subset of flows.Broadcasts).
+type BroadcastReports interface {
+	BroadcastsToReport(ctx context.Context) ([]flows.Broadcast, error)
+	MarkBroadcastReported(ctx context.Context, id int64, reported int) error
+}
+
 // Config tunes the scheduler. Zero values take the defaults in brackets.
 type Config struct {
 	Policy flows.ReminderPolicy // flows.DefaultReminderPolicy(Loc)
@@ -61,6 +68,9 @@ type Config struct {
 	MaxAttempts int           // sends of one message on 5xx/timeouts [5]
 	MaxWaits    int           // 429 answers borne by one message [30]
 
+	// StaffChatID receives broadcast progress and final reports (0: none).
+	StaffChatID int64
+
 	LeaderName  string        // ["scheduler"]
 	Owner       string        // this instance, unique [hostname:pid:random]
 	LeaderTTL   time.Duration // [30s]: another instance takes over within it
@@ -74,8 +84,11 @@ type Deps struct {
 	Sender    flows.Sender
 	Limiter   Limiter
 	Leader    Leader
-	Clock     flows.Clock
-	Log       *slog.Logger
+	// Broadcasts, when set with Config.StaffChatID, lets Dispatch report
+	// broadcast progress to staff.
+	Broadcasts BroadcastReports
+	Clock      flows.Clock
+	Log        *slog.Logger
 }
 
 // Scheduler runs the sweep and the dispatcher. It is safe for concurrent

@@ -138,11 +138,13 @@ func newApp(ctx context.Context, cfg Config, stdout io.Writer, opts appOptions) 
 		return nil, err
 	}
 	files.a = a.bot
-	a.bot.SetStaff(a.engine, cfg.StaffUserIDs, a.paymentLanded)
 	policy := flows.DefaultReminderPolicy(cfg.loc)
 	policy.Tiers, policy.QuietFrom, policy.QuietUntil = cfg.tiers, cfg.quietFrom, cfg.quietUntil
-	a.sched, err = scheduler.New(scheduler.Config{Policy: policy, Loc: cfg.loc, Rate: cfg.SendRate, ChatRate: cfg.ChatRate},
-		scheduler.Deps{Reminders: db, Outbox: db, Sender: a.bot, Limiter: rs, Leader: rs, Clock: a.clock, Log: log})
+	// Broadcasts keep the reminders' quiet hours (QUIET_HOURS).
+	broadcasts := flows.NewBroadcaster(db, a.clock, policy, db)
+	a.bot.SetStaff(flows.StaffDesk{Engine: a.engine, Broadcasts: broadcasts}, cfg.StaffUserIDs, a.paymentLanded)
+	a.sched, err = scheduler.New(scheduler.Config{Policy: policy, Loc: cfg.loc, Rate: cfg.SendRate, ChatRate: cfg.ChatRate, StaffChatID: cfg.StaffChatID},
+		scheduler.Deps{Reminders: db, Outbox: db, Sender: a.bot, Limiter: rs, Leader: rs, Broadcasts: db, Clock: a.clock, Log: log})
 	if err != nil {
 		a.close()
 		return nil, err

@@ -323,42 +323,30 @@ func transferQR(t *flows.Transfer) ([]byte, error) {
 	return vietqr.PNG(payload, 512)
 }
 
-// retry runs one Bot API call, waiting out 429s (retry_after) and retrying
-// network errors a few times. A 403 deactivates the chat's link.
+// retry runs one Bot API call for a conversation reply, waiting out 429s
+// (retry_after) and retrying transient errors a few times; classify decides
+// what an error means (a 403 deactivates the chat's link there).
 func (a *Adapter) retry(ctx context.Context, chatID int64, call func() error) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		err = call()
-		if err == nil {
+		if err = call(); err == nil {
 			return nil
 		}
-		var tmr *tg.TooManyRequestsError
-		switch {
-		case errors.As(err, &tmr):
-			wait := time.Duration(tmr.RetryAfter) * time.Second
-			if wait <= 0 {
-				wait = time.Second
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-		case errors.Is(err, tg.ErrorForbidden):
-			if a.links != nil {
-				if derr := a.links.DeactivateLink(ctx, chatID); derr != nil && !flows.IsCode(derr, flows.NotFound) {
-					a.log.Warn("deactivate link", "chat", chatID, "err", derr)
-				}
-			}
+		var se *flows.SendError
+		errors.As(a.classify(ctx, chatID, err), &se)
+		var wait time.Duration
+		switch se.Failure {
+		case flows.SendRetryLater:
+			wait = se.RetryAfter
+		case flows.SendTransient:
+			wait = time.Duration(200*(attempt+1)) * time.Millisecond
+		default: // blocked or rejected: retrying cannot help
 			return err
-		case errors.Is(err, tg.ErrorBadRequest), errors.Is(err, tg.ErrorUnauthorized), errors.Is(err, tg.ErrorNotFound):
-			return err
-		default:
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(200*(attempt+1)) * time.Millisecond):
-			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
 		}
 	}
 	return err

@@ -487,11 +487,17 @@ func (s *Server) editableLocked(p *params) (*chat, *msg, error) {
 
 const notModified = "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
 
-func inlineOnly(mk markup) error {
-	if mk.keyboard != nil || mk.remove {
-		return badRequest("inline keyboard expected")
+// parseInlineMarkup reads reply_markup of an edit, which may only be an
+// inline keyboard.
+func parseInlineMarkup(p *params) (markup, error) {
+	mk, err := parseMarkup(p.str("reply_markup"))
+	if err != nil {
+		return mk, err
 	}
-	return nil
+	if mk.keyboard != nil || mk.remove {
+		return mk, badRequest("inline keyboard expected")
+	}
+	return mk, nil
 }
 
 func (s *Server) editMessageText(_ context.Context, p *params) (any, error) {
@@ -502,11 +508,8 @@ func (s *Server) editMessageText(_ context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mk, err := parseMarkup(p.str("reply_markup"))
+	mk, err := parseInlineMarkup(p)
 	if err != nil {
-		return nil, err
-	}
-	if err := inlineOnly(mk); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -538,11 +541,8 @@ func (s *Server) editMessageCaption(_ context.Context, p *params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mk, err := parseMarkup(p.str("reply_markup"))
+	mk, err := parseInlineMarkup(p)
 	if err != nil {
-		return nil, err
-	}
-	if err := inlineOnly(mk); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -563,11 +563,8 @@ func (s *Server) editMessageCaption(_ context.Context, p *params) (any, error) {
 }
 
 func (s *Server) editMessageReplyMarkup(_ context.Context, p *params) (any, error) {
-	mk, err := parseMarkup(p.str("reply_markup"))
+	mk, err := parseInlineMarkup(p)
 	if err != nil {
-		return nil, err
-	}
-	if err := inlineOnly(mk); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

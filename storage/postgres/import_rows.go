@@ -318,39 +318,23 @@ func (im *importer) checkWithinFiles() {
 	}
 	im.customers = keep
 
-	serials := map[string]origin{}
-	keepCerts := im.certificates[:0]
-	for _, ce := range im.certificates {
-		if first, dup := serials[ce.Serial]; dup {
-			im.add(ce.at, "duplicate certificate serial %q (first at %s)", ce.Serial, where(first))
-			continue
-		}
-		serials[ce.Serial] = ce.at
-		keepCerts = append(keepCerts, ce)
-	}
-	im.certificates = keepCerts
+	im.certificates = uniqueRows(im, im.certificates, "certificate serial", func(c certificateIn) (string, origin) { return c.Serial, c.at }, where)
+	im.packages = uniqueRows(im, im.packages, "package code", func(p packageIn) (string, origin) { return p.Code, p.at }, where)
+	im.promos = uniqueRows(im, im.promos, "promo code", func(p promoIn) (string, origin) { return p.Code, p.at }, where)
+}
 
-	pkgs := map[string]origin{}
-	keepPkgs := im.packages[:0]
-	for _, p := range im.packages {
-		if first, dup := pkgs[p.Code]; dup {
-			im.add(p.at, "duplicate package code %q (first at %s)", p.Code, where(first))
+// uniqueRows keeps the first row of each key and reports the repeats.
+func uniqueRows[T any](im *importer, rows []T, what string, key func(T) (string, origin), where func(origin) string) []T {
+	seen := map[string]origin{}
+	keep := rows[:0]
+	for _, r := range rows {
+		k, at := key(r)
+		if first, dup := seen[k]; dup {
+			im.add(at, "duplicate %s %q (first at %s)", what, k, where(first))
 			continue
 		}
-		pkgs[p.Code] = p.at
-		keepPkgs = append(keepPkgs, p)
+		seen[k] = at
+		keep = append(keep, r)
 	}
-	im.packages = keepPkgs
-
-	promos := map[string]origin{}
-	keepPromos := im.promos[:0]
-	for _, p := range im.promos {
-		if first, dup := promos[p.Code]; dup {
-			im.add(p.at, "duplicate promo code %q (first at %s)", p.Code, where(first))
-			continue
-		}
-		promos[p.Code] = p.at
-		keepPromos = append(keepPromos, p)
-	}
-	im.promos = keepPromos
+	return keep
 }
